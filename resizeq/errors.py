@@ -24,3 +24,8 @@ class ImageRejected(ResizeqError):
 
 class BrokerUnavailable(ResizeqError):
     """The broker did not confirm a message in time, refused it, or cannot be reached."""
+
+    def __init__(self, detail: str, reason: str = "broker_down") -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.reason = reason

@@ -1,0 +1,1 @@
+"""The worker: takes jobs from RabbitMQ, resizes them and stores the results."""

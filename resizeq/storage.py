@@ -1,0 +1,120 @@
+"""Job status and results on a directory that the API and every consumer share.
+
+Layout under `STORAGE_DIR`:
+
+    jobs/<2 hex>/<id>.json      the job's status record
+    results/<2 hex>/<id>.<ext>  the resized image, present once the job is done
+
+Every write goes to a temporary file in the same directory and is renamed into place, so
+a reader sees the old file or the new one, never half of one. The two-character shard keeps
+directories small when millions of jobs accumulate.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+JobStatus = Literal["queued", "done", "failed"]
+
+JOB_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """What is known about one job; serialised as the JSON the API returns."""
+
+    id: str
+    status: JobStatus
+    width: int
+    height: int
+    mode: str
+    format: str
+    created_at: float
+    updated_at: float
+    source_format: str | None = None
+    error: str | None = None
+    result_bytes: int | None = None
+
+    def finished(self, status: JobStatus, **changes: Any) -> JobRecord:
+        return replace(self, status=status, updated_at=time.time(), **changes)
+
+
+def is_job_id(candidate: str) -> bool:
+    """True for the ids resizeq hands out (32 lowercase hex digits), so paths stay safe."""
+    return JOB_ID_PATTERN.fullmatch(candidate) is not None
+
+
+class Storage:
+    """Reads and writes job records and results below one root directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _job_path(self, job_id: str) -> Path:
+        return self.root / "jobs" / job_id[:2] / f"{job_id}.json"
+
+    def result_path(self, job_id: str, extension: str) -> Path:
+        return self.root / "results" / job_id[:2] / f"{job_id}.{extension}"
+
+    def write_record(self, record: JobRecord, durable: bool = False) -> None:
+        """Store the record; `durable` also waits for it to reach the disk."""
+        encoded = json.dumps(asdict(record), separators=(",", ":")).encode()
+        write_atomically(self._job_path(record.id), encoded, durable)
+
+    def read_record(self, job_id: str) -> JobRecord | None:
+        """The job's record, or None when no such job was ever accepted."""
+        if not is_job_id(job_id):
+            return None
+
+        try:
+            raw = self._job_path(job_id).read_bytes()
+        except FileNotFoundError:
+            return None
+
+        return JobRecord(**json.loads(raw))
+
+    def delete_record(self, job_id: str) -> None:
+        self._job_path(job_id).unlink(missing_ok=True)
+
+    def write_result(self, job_id: str, extension: str, encoded: bytes) -> Path:
+        """Store a result durably: the message is acked only after this returns."""
+        path = self.result_path(job_id, extension)
+        write_atomically(path, encoded, durable=True)
+        return path
+
+    def check_writable(self) -> str | None:
+        """None when a file can be created and removed under the root, else the reason."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=".probe-"):
+                pass
+        except OSError as error:
+            return f"storage {str(self.root)!r} is not writable: {error.strerror or error}"
+        return None
+
+
+def write_atomically(path: Path, content: bytes, durable: bool = False) -> None:
+    """Write `content` to `path` so that readers never see a partial file.
+
+    With `durable`, the content is flushed to the disk before the rename, so a crash of the
+    node cannot leave a renamed but empty file behind an acknowledged message.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+            if durable:
+                os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
