@@ -1,0 +1,109 @@
+"""End to end: real uvicorn and consumer processes, real RabbitMQ, uploads over HTTP."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from tests.support import images
+from tests.support.stack import Stack, wait_for_job
+
+pytestmark = pytest.mark.e2e
+
+MODES = ("stretch", "fit", "fill")
+OUTPUTS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
+
+
+def upload(client: httpx.Client, content: bytes, path: str = "/images",
+           **fields: str) -> httpx.Response:
+    return client.post(path, files={"file": ("upload.bin", content)}, data=fields)
+
+
+@pytest.fixture
+def running(stack: Stack) -> Stack:
+    stack.start_api()
+    stack.start_consumer()
+    return stack
+
+
+def test_every_format_mode_and_output_ends_done_with_the_asked_size(running: Stack) -> None:
+    with httpx.Client(base_url=running.api_url, timeout=30) as client:
+        accepted = []
+        for source_format in images.SOURCE_FORMATS:
+            for mode in MODES:
+                for output in OUTPUTS:
+                    answer = upload(client, images.image_bytes(source_format), mode=mode,
+                                    format=output, width="97", height="61")
+                    assert answer.status_code == 202, answer.text
+                    assert answer.headers["location"] == f"/images/{answer.json()['id']}"
+                    accepted.append((answer.json()["id"], output))
+
+        for job_id, output in accepted:
+            record = wait_for_job(client, job_id)
+            assert record["status"] == "done", record
+            content = client.get(f"/images/{job_id}/content")
+            assert content.status_code == 200
+            assert content.headers["content-type"] == f"image/{output}"
+            result = images.decode(content.content)
+            assert (result.format, result.size) == (OUTPUTS[output], (97, 61))
+
+
+def test_the_original_upload_route_and_default_size(running: Stack) -> None:
+    with httpx.Client(base_url=running.api_url, timeout=30) as client:
+        answer = upload(client, images.image_bytes("gif"), path="/uploadfile/")
+        assert answer.status_code == 202, answer.text
+        record = wait_for_job(client, answer.json()["id"])
+
+        assert record["status"] == "done"
+        assert (record["width"], record["height"], record["format"]) == (384, 384, "png")
+        result = images.decode(client.get(f"/images/{record['id']}/content").content)
+        assert (result.format, result.size) == ("PNG", (384, 384))
+
+
+def test_exif_orientation_is_applied_before_resizing(running: Stack) -> None:
+    with httpx.Client(base_url=running.api_url, timeout=30) as client:
+        answer = upload(client, images.with_orientation(6), width="100", height="200",
+                        format="png")
+        record = wait_for_job(client, answer.json()["id"])
+        result = images.decode(client.get(f"/images/{record['id']}/content").content)
+
+    # Orientation 6 turns the stored left (red) half into the displayed top half.
+    assert result.size == (100, 200)
+    assert images.is_close(result.getpixel((50, 20)), images.RED)
+    assert images.is_close(result.getpixel((50, 180)), images.BLUE)
+
+
+def test_twenty_concurrent_uploads_all_end_done(running: Stack) -> None:
+    payload = images.image_bytes("jpeg", (1600, 1200))
+
+    def upload_and_wait(index: int) -> str:
+        with httpx.Client(base_url=running.api_url, timeout=60) as client:
+            answer = upload(client, payload, width=str(50 + index))
+            assert answer.status_code == 202, answer.text
+            return str(wait_for_job(client, answer.json()["id"])["status"])
+
+    with ThreadPoolExecutor(20) as pool:
+        statuses = list(pool.map(upload_and_wait, range(20)))
+    assert statuses == ["done"] * 20
+
+
+def test_an_undecodable_image_ends_failed_with_the_reason(running: Stack) -> None:
+    truncated = images.image_bytes("png", (400, 400))[:300]
+    with httpx.Client(base_url=running.api_url, timeout=30) as client:
+        answer = upload(client, truncated)
+        assert answer.status_code == 202, answer.text
+        record = wait_for_job(client, answer.json()["id"])
+        content = client.get(f"/images/{record['id']}/content")
+
+    assert record["status"] == "failed"
+    assert "decoded" in str(record["error"])
+    assert content.status_code == 409
+
+
+def test_sigterm_lets_the_consumer_exit_zero(running: Stack) -> None:
+    consumer = running.processes[-1]
+    consumer.signal(15)
+    assert consumer.wait(timeout_s=30) == 0
+    assert "consumer stopped" in consumer.log()
