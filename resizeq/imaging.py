@@ -186,13 +186,15 @@ def _normalise_mode(image: Image.Image) -> Image.Image:
 
 
 def _high_bit_depth_to_l(image: Image.Image) -> Image.Image:
-    """Scale 16-bit and 32-bit greyscale down to 8 bits instead of clipping it."""
+    """Map 16-bit greyscale (0 to 65535) onto 8 bits instead of clipping it at 255.
+
+    Images whose values all fit in 8 bits are converted as they are.
+    """
     as_integers = image.convert("I") if image.mode != "I" else image
     _, high = as_integers.getextrema()
-    maximum = float(high) if isinstance(high, (int, float)) else 255.0
-    if maximum <= 255:
+    if isinstance(high, (int, float)) and high <= 255:
         return as_integers.convert("L")
-    return as_integers.point(lambda value: value * (255 / maximum)).convert("L")
+    return as_integers.point(lambda value: value / 257).convert("L")
 
 
 def _resample(image: Image.Image, target: tuple[int, int], mode: str) -> Image.Image:

@@ -26,6 +26,17 @@ def two_tone(size: tuple[int, int] = (640, 320)) -> Image.Image:
     return image
 
 
+def quadrants(size: tuple[int, int] = (640, 320)) -> Image.Image:
+    """Four colours, one per quadrant, so every flip and rotation is told apart."""
+    image = Image.new("RGB", size, RED)
+    draw = ImageDraw.Draw(image)
+    half_width, half_height = size[0] // 2, size[1] // 2
+    draw.rectangle((half_width, 0, size[0], half_height), fill=BLUE)
+    draw.rectangle((0, half_height, half_width, size[1]), fill=GREEN)
+    draw.rectangle((half_width, half_height, size[0], size[1]), fill=WHITE)
+    return image
+
+
 def encode(image: Image.Image, source_format: str, **options: object) -> bytes:
     pillow_format, defaults = SOURCE_FORMATS.get(source_format, (source_format.upper(), {}))
     buffer = io.BytesIO()
@@ -67,4 +78,4 @@ def decode(content: bytes) -> Image.Image:
 
 
 def is_close(colour: tuple[int, ...], expected: tuple[int, int, int], tolerance: int = 40) -> bool:
-    return all(abs(actual - wanted) <= tolerance for actual, wanted in zip(colour, expected))
+    return all(abs(actual - wanted) <= tolerance for actual, wanted in zip(colour, expected, strict=False))
