@@ -10,21 +10,21 @@ from pathlib import Path
 import pytest
 
 from resizeq.settings import Settings
-from tests.support.broker import TestVhost, require_broker
+from tests.support.broker import ScratchVhost, require_broker
 from tests.support.stack import Stack
 
 
 @pytest.fixture(scope="session")
-def vhost() -> Iterator[TestVhost]:
+def vhost() -> Iterator[ScratchVhost]:
     require_broker()
-    test_vhost = TestVhost()
+    test_vhost = ScratchVhost()
     test_vhost.create()
     yield test_vhost
     test_vhost.delete()
 
 
 @pytest.fixture
-def settings(vhost: TestVhost, tmp_path: Path) -> Settings:
+def settings(vhost: ScratchVhost, tmp_path: Path) -> Settings:
     """Settings for one test: its own queue on the session's vhost, its own storage."""
     return replace(
         Settings(),
@@ -36,7 +36,7 @@ def settings(vhost: TestVhost, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def stack(vhost: TestVhost, tmp_path: Path) -> Iterator[Stack]:
+def stack(vhost: ScratchVhost, tmp_path: Path) -> Iterator[Stack]:
     """An empty stack; tests start the API and consumers they need."""
     running = Stack(vhost.url, tmp_path)
     yield running

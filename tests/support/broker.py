@@ -8,6 +8,8 @@ import subprocess
 import uuid
 from urllib.parse import quote, urlsplit
 
+import pika
+
 BROKER_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 
 
@@ -37,7 +39,7 @@ def rabbitmqctl(*arguments: str) -> str:
     return completed.stdout
 
 
-class TestVhost:
+class ScratchVhost:
     """A vhost created for one test session and deleted afterwards."""
 
     def __init__(self) -> None:
@@ -53,12 +55,11 @@ class TestVhost:
     def delete(self) -> None:
         rabbitmqctl("delete_vhost", self.name)
 
-    def queue_depth(self, queue_name: str) -> tuple[int, int]:
-        """(ready, unacknowledged) messages of a queue, as RabbitMQ reports them."""
-        listing = rabbitmqctl("list_queues", "-p", self.name, "--no-table-headers",
-                              "name", "messages_ready", "messages_unacknowledged")
-        for line in listing.splitlines():
-            fields = line.split()
-            if fields and fields[0] == queue_name:
-                return int(fields[1]), int(fields[2])
-        raise LookupError(f"queue {queue_name!r} does not exist in vhost {self.name!r}")
+    def ready_messages(self, queue_name: str) -> int:
+        """Messages waiting in a queue, as the broker counts them right now."""
+        connection = pika.BlockingConnection(pika.URLParameters(self.url))
+        try:
+            declared = connection.channel().queue_declare(queue_name, passive=True)
+            return int(declared.method.message_count)
+        finally:
+            connection.close()
