@@ -77,5 +77,8 @@ def decode(content: bytes) -> Image.Image:
     return image
 
 
-def is_close(colour: tuple[int, ...], expected: tuple[int, int, int], tolerance: int = 40) -> bool:
-    return all(abs(actual - wanted) <= tolerance for actual, wanted in zip(colour, expected, strict=False))
+def is_close(
+    colour: tuple[int, ...], expected: tuple[int, int, int], tolerance: int = 40
+) -> bool:
+    pairs = zip(colour[:3], expected, strict=True)
+    return all(abs(actual - wanted) <= tolerance for actual, wanted in pairs)
