@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,21 @@ def test_yamllint() -> None:
         for problem in linter.run(path.read_text(), config, str(path)):
             problems.append(f"{path.relative_to(REPO)}:{problem.line}: {problem.desc}")
     assert problems == []
+
+
+def test_kustomize_builds() -> None:
+    """`kubectl apply -k deploy/k8s` would get every manifest, in the resizeq namespace."""
+    local = REPO / ".tools" / "bin" / "kubectl"
+    kubectl = str(local) if local.is_file() else shutil.which("kubectl")
+    if kubectl is None:
+        missing("kubectl not found in .tools/bin or on PATH; run .ci/install-k8s-tools.sh")
+    assert kubectl is not None
+
+    result = subprocess.run([kubectl, "kustomize", str(K8S)], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    documents = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    assert len(documents) == len(list((K8S / "manifests").glob("*.yaml")))
+    for document in documents:
+        if document["kind"] != "Namespace":
+            assert document["metadata"]["namespace"] == "resizeq", document["metadata"]["name"]
