@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -107,3 +108,27 @@ def test_sigterm_lets_the_consumer_exit_zero(running: Stack) -> None:
     consumer.signal(15)
     assert consumer.wait(timeout_s=30) == 0
     assert "consumer stopped" in consumer.log()
+
+
+def test_sigterm_during_a_resize_finishes_it_before_exiting(stack: Stack) -> None:
+    stack.start_api()
+    consumer = stack.start_consumer(WORKER_THREADS="1")
+    # A 48 MP PNG cannot be decoded at a reduced scale, so its resize takes a while.
+    large = images.image_bytes("png", (8000, 6000))
+
+    with httpx.Client(base_url=stack.api_url, timeout=60) as client:
+        job_id = upload(client, large).json()["id"]
+        wait_until_in_progress(consumer.metrics_url)
+        consumer.signal(15)
+
+        assert consumer.wait(timeout_s=60) == 0
+        assert client.get(f"/images/{job_id}").json()["status"] == "done"
+
+
+def wait_until_in_progress(metrics_url: str, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if "resizeq_images_in_progress 1.0" in httpx.get(f"{metrics_url}/metrics").text:
+            return
+        time.sleep(0.01)
+    raise TimeoutError("the consumer never started the image")
