@@ -25,7 +25,7 @@ from api.publisher import Publisher
 from api.schemas import ErrorView, JobView, error_responses, upload_form_schema
 from api.uploads import Services, accept_upload
 from api.validation import InvalidParameters
-from resizeq.errors import BrokerUnavailable, InvalidUpload
+from resizeq.errors import BrokerUnavailable, InvalidUpload, StorageUnavailable
 from resizeq.logs import configure_logging
 from resizeq.messages import FILE_EXTENSIONS, MEDIA_TYPES
 from resizeq.settings import Settings, load_settings
@@ -84,12 +84,19 @@ def _add_error_handlers(app: FastAPI, settings: Settings) -> None:
         headers = {"WWW-Authenticate": "ApiKey"} if error.status_code == 401 else None
         return JSONResponse({"detail": detail}, error.status_code, headers=headers)
 
+    retry_after = {"Retry-After": str(settings.retry_after_s)}
+
     @app.exception_handler(BrokerUnavailable)
     async def broker_unavailable(request: Request, error: BrokerUnavailable) -> JSONResponse:
         uploads_total.labels("unavailable", error.reason).inc()
         logger.warning("upload refused: %s", error.detail)
-        retry_after = {"Retry-After": str(settings.retry_after_s)}
         return JSONResponse({"detail": error.detail}, 503, headers=retry_after)
+
+    @app.exception_handler(StorageUnavailable)
+    async def storage_unavailable(request: Request, error: StorageUnavailable) -> JSONResponse:
+        uploads_total.labels("unavailable", "storage_down").inc()
+        logger.warning("upload refused: %s", error)
+        return JSONResponse({"detail": str(error)}, 503, headers=retry_after)
 
 
 def _require_api_key(

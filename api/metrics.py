@@ -13,7 +13,7 @@ UPLOAD_OUTCOMES = {
         "too_large", "unsupported_type", "invalid_parameters", "malformed_request",
         "unauthorized",
     ),
-    "unavailable": ("broker_down", "queue_full"),
+    "unavailable": ("broker_down", "queue_full", "broker_refused", "storage_down"),
 }
 
 REJECTION_REASONS = {

@@ -133,7 +133,7 @@ def multipart_boundary(content_type: str | None) -> bytes:
 
 def check_declared_length(content_length: str | None, max_file_bytes: int) -> None:
     """Refuse a body whose declared length cannot fit, before reading any of it."""
-    if content_length is None or not content_length.isdigit():
+    if content_length is None or not content_length.isascii() or not content_length.isdigit():
         return
     if int(content_length) > max_file_bytes + FORM_OVERHEAD_BYTES:
         raise InvalidUpload(413, f"the upload exceeds the limit of {max_file_bytes} bytes")

@@ -160,8 +160,7 @@ class Publisher:
                 mandatory=True,
             )
         except (NackError, UnroutableError):
-            full = BrokerUnavailable("the queue is full", reason="queue_full")
-            request.future.set_exception(full)
+            request.future.set_exception(self._refusal(channel))
             return
         except AMQPError as error:
             lost = BrokerUnavailable(f"the broker connection failed: {error!r}")
@@ -169,6 +168,20 @@ class Publisher:
             raise
 
         request.future.set_result(None)
+
+    def _refusal(self, channel: BlockingChannel) -> BrokerUnavailable:
+        """Why the broker refused a message: a full queue, or one that cannot take it now."""
+        try:
+            declared = channel.queue_declare(self.settings.queue_name, passive=True)
+        except AMQPError as error:
+            return BrokerUnavailable(f"the queue is unavailable: {error!r}", "broker_refused")
+
+        if declared.method.message_count >= self.settings.queue_max_length:
+            return BrokerUnavailable("the queue is full", "queue_full")
+        return BrokerUnavailable(
+            "the broker refused the job (queue full by bytes, or without a leader)",
+            "broker_refused",
+        )
 
     def _set_connected(self, change: int) -> None:
         with self._lock:

@@ -41,7 +41,8 @@ def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
         415: "The body is not multipart/form-data, or the file is not a supported image.",
         422: "A parameter is out of range; `detail` names each field.",
         431: "A part header of the form is too long.",
-        503: "The broker is unreachable or the queue is full; retry after `Retry-After` s.",
+        503: "The broker or the storage is unavailable, or the queue is full; retry after "
+             "`Retry-After` seconds.",
     }
     return {code: {"model": ErrorView, "description": descriptions[code]} for code in status_codes}
 

@@ -15,7 +15,7 @@ from api.metrics import publish_duration_seconds, upload_size_bytes, uploads_tot
 from api.multipart import check_declared_length, multipart_boundary, read_form
 from api.publisher import Publisher
 from api.validation import InvalidParameters, inspect_upload
-from resizeq.errors import BrokerUnavailable, InvalidUpload
+from resizeq.errors import BrokerUnavailable, InvalidUpload, StorageUnavailable
 from resizeq.logs import job_id_var
 from resizeq.messages import Job
 from resizeq.settings import Settings
@@ -51,7 +51,10 @@ async def accept_upload(request: Request, services: Services) -> JobRecord:
         mode=resize_request.mode, format=resize_request.format, created_at=job.accepted_at,
         updated_at=job.accepted_at, source_format=source_format,
     )
-    await run_in_threadpool(services.storage.write_record, record)
+    try:
+        await run_in_threadpool(services.storage.write_record, record)
+    except OSError as error:
+        raise StorageUnavailable(f"storage is not writable: {error.strerror or error}") from None
 
     try:
         with publish_duration_seconds.time():

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
 
 from resizeq.errors import InvalidUpload
 from resizeq.imaging import default_output_format, format_name, open_image
 from resizeq.messages import OUTPUT_FORMATS, RESIZE_MODES, OutputFormat, ResizeMode, ResizeRequest
 from resizeq.settings import Settings
+
+# ASCII digits only: str.isdigit() accepts characters such as '²' that int() refuses.
+ASCII_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 class InvalidParameters(InvalidUpload):
@@ -28,7 +32,7 @@ def _dimension(fields: dict[str, str], name: str, settings: Settings) -> int | d
         return settings.default_size
 
     expected = f"expected a whole number from 1 to {settings.max_dimension}"
-    if not raw.isdigit() or not 1 <= int(raw) <= settings.max_dimension:
+    if not ASCII_WHOLE_NUMBER.fullmatch(raw) or not 1 <= int(raw) <= settings.max_dimension:
         return _field_error(name, f"{expected}, got {raw[:40]!r}", raw[:40])
     return int(raw)
 

@@ -29,3 +29,7 @@ class BrokerUnavailable(ResizeqError):
         super().__init__(detail)
         self.detail = detail
         self.reason = reason
+
+
+class StorageUnavailable(ResizeqError):
+    """The shared storage cannot be written, so no job can be accepted or finished."""

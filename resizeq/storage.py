@@ -90,13 +90,16 @@ class Storage:
         return path
 
     def check_writable(self) -> str | None:
-        """None when a file can be created and removed under the root, else the reason."""
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=self.root, prefix=".probe-"):
-                pass
-        except OSError as error:
-            return f"storage {str(self.root)!r} is not writable: {error.strerror or error}"
+        """None when files can be created in both subdirectories, else the reason."""
+        for subdirectory in ("jobs", "results"):
+            directory = self.root / subdirectory
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+                with tempfile.NamedTemporaryFile(dir=directory, prefix=".probe-"):
+                    pass
+            except OSError as error:
+                reason = error.strerror or str(error)
+                return f"storage {str(directory)!r} is not writable: {reason}"
         return None
 
 

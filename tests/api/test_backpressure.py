@@ -63,3 +63,13 @@ def test_unwritable_storage_makes_readyz_fail(settings: Settings) -> None:
         ready = client.get("/readyz")
     assert ready.status_code == 503
     assert "not writable" in ready.json()["detail"]
+
+
+def test_unwritable_storage_refuses_uploads_with_503(settings: Settings) -> None:
+    settings.storage_dir.mkdir(parents=True)
+    (settings.storage_dir / "jobs").write_text("a file where the directory should be")
+    with TestClient(create_app(settings)) as client:
+        answer = post_image(client)
+    assert answer.status_code == 503  # type: ignore[attr-defined]
+    assert answer.headers["retry-after"] == "5"  # type: ignore[attr-defined]
+    assert "not writable" in answer.json()["detail"]  # type: ignore[attr-defined]
