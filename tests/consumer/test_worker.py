@@ -156,3 +156,21 @@ def test_stopping_finishes_the_running_job_and_hands_back_the_waiting_one(
     assert vhost.ready_messages(settings.queue_name) == 1
     waiting_record = Storage(settings.storage_dir).read_record(waiting.id)
     assert waiting_record is None or waiting_record.status == "queued"
+
+
+def test_a_resize_longer_than_three_heartbeats_keeps_the_connection(
+    settings: Settings, start_worker: StartWorker, caplog: pytest.LogCaptureFixture
+) -> None:
+    quick_heartbeat = replace(settings, heartbeat_s=1)
+    processor = SlowProcessor(quick_heartbeat, Storage(quick_heartbeat.storage_dir))
+    processor.delay_s = 4.0
+    job = new_job()
+    publish(quick_heartbeat, job, images.image_bytes("png"))
+
+    with caplog.at_level("INFO", logger="consumer.worker"):
+        start_worker(processor, threads=1, worker_settings=quick_heartbeat)
+        wait_for_record(quick_heartbeat, job.id, "done", timeout_s=20)
+
+    connects = [r for r in caplog.records if r.getMessage().startswith("consuming")]
+    losses = [r for r in caplog.records if "lost the broker" in r.getMessage()]
+    assert (len(connects), losses) == (1, [])
