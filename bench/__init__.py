@@ -1,0 +1,1 @@
+"""Benchmarks of resizeq: the resize kernel, the whole pipeline and consumer scaling."""

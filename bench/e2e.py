@@ -1,0 +1,211 @@
+"""End to end through real processes: uploads over HTTP, RabbitMQ, consumers, storage.
+
+A closed loop of `concurrency` clients: each uploads, waits until its job is done, then
+uploads the next. Completion is watched on the shared storage directory (what
+`GET /images/{id}` reads), so no polling traffic competes with the apps for the two cores;
+the latency is from the start of the upload to the moment the result is there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.harness import Vhost, consumer_count
+from tests.support.stack import BIN_DIR, AppProcess, Stack, free_port
+
+WATCH_POLL_S = 0.002
+JOB_TIMEOUT_S = 120.0
+
+DoneCheck = Callable[[str], bool]
+
+
+@dataclass
+class LoadResult:
+    jobs: int
+    concurrency: int
+    seconds: float
+    throughput_per_s: float
+    p50_ms: float
+    p99_ms: float
+    failed_uploads: int
+
+
+@dataclass
+class Target:
+    """A running system under test: where to upload and how to tell a job is finished."""
+
+    name: str
+    api_url: str
+    is_done: DoneCheck
+    processes: list[AppProcess]
+
+    def pid(self, name: str) -> int:
+        """The process id of the first app called `name` (`consumer`, `peer-consumer`)."""
+        return next(process.process.pid for process in self.processes if process.name == name)
+
+
+class CompletionWatcher:
+    """One thread that checks pending jobs on storage and wakes the client waiting on each."""
+
+    def __init__(self, is_done: DoneCheck) -> None:
+        self.is_done = is_done
+        self._pending: dict[str, tuple[threading.Event, list[float]]] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> CompletionWatcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stopping.set()
+        self._thread.join()
+
+    def wait(self, job_id: str, timeout_s: float) -> float:
+        """Block until the job is done; return the monotonic time it was seen done."""
+        event, seen_at = threading.Event(), []
+        with self._lock:
+            self._pending[job_id] = (event, seen_at)
+        if not event.wait(timeout_s):
+            raise TimeoutError(f"job {job_id} not done after {timeout_s} s")
+        return seen_at[0]
+
+    def _run(self) -> None:
+        while not self._stopping.wait(WATCH_POLL_S):
+            with self._lock:
+                pending = list(self._pending.items())
+            for job_id, (event, seen_at) in pending:
+                if self.is_done(job_id):
+                    seen_at.append(time.monotonic())
+                    with self._lock:
+                        del self._pending[job_id]
+                    event.set()
+
+
+def run_load(target: Target, content: bytes, jobs: int, concurrency: int) -> LoadResult:
+    """Push `jobs` uploads through `target` with `concurrency` clients in a closed loop."""
+    latencies: list[float] = []
+    failures = [0]
+    remaining = iter(range(jobs))
+    lock = threading.Lock()
+
+    def client() -> None:
+        with httpx.Client(base_url=target.api_url, timeout=30) as http:
+            while True:
+                with lock:
+                    if next(remaining, None) is None:
+                        return
+                started = time.monotonic()
+                answer = http.post("/images", files={"file": ("photo.jpg", content)})
+                if answer.status_code != 202:
+                    with lock:
+                        failures[0] += 1
+                    continue
+                finished = watcher.wait(answer.json()["id"], JOB_TIMEOUT_S)
+                with lock:
+                    latencies.append(finished - started)
+
+    with CompletionWatcher(target.is_done) as watcher:
+        started = time.monotonic()
+        threads = [threading.Thread(target=client) for _ in range(concurrency)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.monotonic() - started
+
+    return LoadResult(len(latencies), concurrency, seconds, len(latencies) / seconds,
+                      _percentile(latencies, 50) * 1000, _percentile(latencies, 99) * 1000,
+                      failures[0])
+
+
+def _percentile(values: list[float], percent: int) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[percent - 1]
+
+
+def record_done(storage_dir: Path) -> DoneCheck:
+    """resizeq: the job's record says `done` (written after the result, as the API reads it)."""
+    def is_done(job_id: str) -> bool:
+        path = storage_dir / "jobs" / job_id[:2] / f"{job_id}.json"
+        try:
+            return bool(json.loads(path.read_bytes())["status"] == "done")
+        except (FileNotFoundError, ValueError):
+            return False
+    return is_done
+
+
+def file_exists(storage_dir: Path) -> DoneCheck:
+    """The peer: its result file exists."""
+    return lambda job_id: (storage_dir / f"{job_id}.jpg").exists()
+
+
+@contextmanager
+def resizeq_stack(vhost: Vhost, workdir: Path, consumers: int = 1,
+                  **settings: str) -> Iterator[tuple[Target, Stack]]:
+    """resizeq's API and consumers, started by the test harness as the chart runs them."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    stack = Stack(vhost.url, workdir, LOG_LEVEL="warning", **settings)
+    try:
+        stack.start_api()
+        for _ in range(consumers):
+            stack.start_consumer()
+        done = record_done(stack.storage_dir)
+        yield Target("resizeq", stack.api_url, done, stack.processes), stack
+    finally:
+        stack.stop()
+
+
+@contextmanager
+def peer_stack(vhost: Vhost, workdir: Path) -> Iterator[Target]:
+    """The seed-style peer's API (one uvicorn worker, like resizeq's) and one consumer."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    storage_dir = workdir / "peer-data"
+    queue_name = f"peer.{workdir.name}"
+    env = {**os.environ, "AMQP_URL": vhost.url, "STORAGE_DIR": str(storage_dir),
+           "QUEUE_NAME": queue_name}
+    port = free_port()
+    api = AppProcess("peer-api", [str(BIN_DIR / "uvicorn"), "bench.peer.api:app", "--host",
+                                  "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                     env, workdir / "peer-api.log")
+    consumer = AppProcess("peer-consumer", [str(BIN_DIR / "python"), "-m",
+                                            "bench.peer.consumer"],
+                          env, workdir / "peer-consumer.log")
+    try:
+        api_url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: answers(f"{api_url}/readyz"), "the peer API")
+        wait_until(lambda: consumer_count(vhost, queue_name) > 0, "the peer consumer")
+        yield Target("peer", api_url, file_exists(storage_dir), [api, consumer])
+    finally:
+        api.stop()
+        consumer.stop()
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"{what} was not ready within {timeout_s} s")
