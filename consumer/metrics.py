@@ -17,7 +17,7 @@ images_processed_total = Counter(
 )
 resize_duration_seconds = Histogram(
     "resizeq_resize_duration_seconds",
-    "Time to decode, resize and encode one image.",
+    "Time to decode, resize and encode one image, including attempts that failed.",
     ["source_format"],
     buckets=LATENCY_BUCKETS,
 )

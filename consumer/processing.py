@@ -91,13 +91,15 @@ class JobProcessor:
         return Outcome.ACK
 
     def _render(self, job: Job, body: bytes) -> bytes:
+        """Decode, resize and encode, timed whether it succeeds or not."""
         started = time.perf_counter()
-        with metrics.images_in_progress.track_inprogress():
-            content = render(body, job.request, self.settings.max_input_pixels, self.encoding)
-        metrics.resize_duration_seconds.labels(_format(job)).observe(
-            time.perf_counter() - started
-        )
-        return content
+        try:
+            with metrics.images_in_progress.track_inprogress():
+                return render(body, job.request, self.settings.max_input_pixels, self.encoding)
+        finally:
+            metrics.resize_duration_seconds.labels(_format(job)).observe(
+                time.perf_counter() - started
+            )
 
     def fail_dead_lettered(self, properties: pika.BasicProperties) -> Outcome:
         """Mark the job of a message the broker gave up on as `failed`, saying why."""

@@ -237,7 +237,7 @@ def test_counters_moved_with_the_work(scenario: Scenario) -> None:
     assert total(f'resizeq_images_processed_total{{{consumer}, outcome="done"}}') == done
     assert total(f'resizeq_images_processed_total{{{consumer}, outcome="failed"}}') == failed
     assert total(f"resizeq_end_to_end_duration_seconds_count{{{consumer}}}") == done
-    assert total(f"resizeq_resize_duration_seconds_count{{{consumer}}}") == done
+    assert total(f"resizeq_resize_duration_seconds_count{{{consumer}}}") == done + failed
     assert total(f"resizeq_queue_wait_seconds_count{{{consumer}}}") == done + failed
     assert total(f"resizeq_output_bytes_total{{{consumer}}}") == scenario.output_bytes
     assert total(f"resizeq_images_in_progress{{{consumer}}}") == 0
