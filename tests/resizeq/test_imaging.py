@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 
 import pytest
@@ -154,3 +155,39 @@ def test_format_names_and_default_outputs(source_format: str) -> None:
     assert name == source_format
     expected = source_format if source_format in ("jpeg", "webp") else "png"
     assert default_output_format(name) == expected
+
+
+def _saved(image: Image.Image, pillow_format: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, pillow_format, **options)
+    return buffer.getvalue()
+
+
+@functools.cache
+def _variants() -> dict[str, bytes]:
+    """Encoder variants seen in the wild, beyond each format's plain default."""
+    base = images.two_tone((300, 200))
+    second_frame = base.rotate(90)
+    return {
+        "progressive jpeg": _saved(base, "JPEG", progressive=True),
+        "cmyk jpeg": _saved(base.convert("CMYK"), "JPEG"),
+        "jpeg with a broken icc profile": _saved(base, "JPEG", icc_profile=b"junk" * 20),
+        "palette png with trns": _saved(base.convert("P"), "PNG", transparency=0),
+        "transparent gif": _saved(base.convert("P"), "GIF", transparency=0),
+        "lossless webp with alpha": _saved(base.convert("RGBA"), "WEBP", lossless=True),
+        "animated webp": _saved(base, "WEBP", save_all=True, append_images=[second_frame]),
+        "32-bit bmp": _saved(base.convert("RGBA"), "BMP"),
+        "lzw tiff": _saved(base, "TIFF", compression="tiff_lzw"),
+        "jpeg-compressed tiff": _saved(base, "TIFF", compression="jpeg"),
+        "float tiff": _saved(base.convert("F"), "TIFF"),
+        "ycbcr tiff": _saved(base.convert("YCbCr"), "TIFF"),
+        "lab tiff": _saved(base.convert("LAB"), "TIFF"),
+        "multi-page tiff": _saved(base, "TIFF", save_all=True, append_images=[second_frame]),
+    }
+
+
+@pytest.mark.parametrize("variant", sorted(_variants()))
+@pytest.mark.parametrize("output", ["jpeg", "png", "webp"])
+def test_encoder_variants_resize_in_every_output(variant: str, output: str) -> None:
+    for mode in ("stretch", "fit", "fill"):
+        assert resized(_variants()[variant], 64, 48, mode, output).size == (64, 48)
