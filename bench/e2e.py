@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
@@ -25,8 +26,11 @@ from tests.support.stack import BIN_DIR, AppProcess, Stack, free_port
 
 WATCH_POLL_S = 0.002
 JOB_TIMEOUT_S = 120.0
+START_ATTEMPTS = 3
+PORT_TAKEN = "address already in use"
 
 DoneCheck = Callable[[str], bool]
+T = TypeVar("T")
 
 
 @dataclass
@@ -74,7 +78,7 @@ class CompletionWatcher:
 
     def wait(self, job_id: str, timeout_s: float) -> float:
         """Block until the job is done; return the monotonic time it was seen done."""
-        event, seen_at = threading.Event(), []
+        event, seen_at = threading.Event(), list[float]()
         with self._lock:
             self._pending[job_id] = (event, seen_at)
         if not event.wait(timeout_s):
@@ -161,9 +165,9 @@ def resizeq_stack(vhost: Vhost, workdir: Path, consumers: int = 1,
     workdir.mkdir(parents=True, exist_ok=True)
     stack = Stack(vhost.url, workdir, LOG_LEVEL="warning", **settings)
     try:
-        stack.start_api()
+        start_retrying(stack.start_api)
         for _ in range(consumers):
-            stack.start_consumer()
+            start_retrying(stack.start_consumer)
         done = record_done(stack.storage_dir)
         yield Target("resizeq", stack.api_url, done, stack.processes), stack
     finally:
@@ -178,21 +182,47 @@ def peer_stack(vhost: Vhost, workdir: Path) -> Iterator[Target]:
     queue_name = f"peer.{workdir.name}"
     env = {**os.environ, "AMQP_URL": vhost.url, "STORAGE_DIR": str(storage_dir),
            "QUEUE_NAME": queue_name}
-    port = free_port()
-    api = AppProcess("peer-api", [str(BIN_DIR / "uvicorn"), "bench.peer.api:app", "--host",
-                                  "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                     env, workdir / "peer-api.log")
     consumer = AppProcess("peer-consumer", [str(BIN_DIR / "python"), "-m",
                                             "bench.peer.consumer"],
                           env, workdir / "peer-consumer.log")
+    api: AppProcess | None = None
     try:
-        api_url = f"http://127.0.0.1:{port}"
-        wait_until(lambda: answers(f"{api_url}/readyz"), "the peer API")
+        api, api_url = start_retrying(lambda: _start_peer_api(env, workdir))
         wait_until(lambda: consumer_count(vhost, queue_name) > 0, "the peer consumer")
         yield Target("peer", api_url, file_exists(storage_dir), [api, consumer])
     finally:
-        api.stop()
+        if api is not None:
+            api.stop()
         consumer.stop()
+
+
+def _start_peer_api(env: dict[str, str], workdir: Path) -> tuple[AppProcess, str]:
+    port = free_port()
+    command = [str(BIN_DIR / "uvicorn"), "bench.peer.api:app", "--host", "127.0.0.1",
+               "--port", str(port), "--log-level", "warning"]
+    api = AppProcess("peer-api", command, env, workdir / f"peer-api-{port}.log")
+    api_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: answers(f"{api_url}/readyz"), "the peer API")
+    except TimeoutError as error:
+        api.stop()
+        raise TimeoutError(f"{error}\n{api.log()}") from None
+    return api, api_url
+
+
+def start_retrying(start: Callable[[], T]) -> T:
+    """Start an app again when the free port it was handed got taken before it could bind.
+
+    `free_port` closes its probe socket before the app binds, and other work on this
+    machine (the test suite, too) may take the port in between.
+    """
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            return start()
+        except TimeoutError as error:
+            if PORT_TAKEN not in str(error).lower() or attempt == START_ATTEMPTS:
+                raise
+    raise AssertionError("the loop above returns or raises")
 
 
 def answers(url: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,7 +70,7 @@ def encode(image: Image.Image, pillow_format: str, **options: object) -> bytes:
 @functools.cache
 def sample(name: str) -> Sample:
     """The named input; cached, since the big ones take a second to make."""
-    makers = {
+    makers: dict[str, Callable[[], tuple[bytes, str]]] = {
         "jpeg-12mp": lambda: _jpeg((4000, 3000)),
         "jpeg-24mp": lambda: _jpeg((6000, 4000)),
         "jpeg-fullhd": lambda: _jpeg((1920, 1080)),

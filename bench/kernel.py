@@ -47,7 +47,7 @@ def naive_engine(content: bytes, output: str) -> bytes:
 
 def vips_engine(content: bytes, output: str) -> bytes:
     """libvips' thumbnail, as imgproxy uses it (shrink-on-load, then a Lanczos3 reduce)."""
-    import pyvips
+    import pyvips  # type: ignore[import-untyped]  # pyvips ships no type hints
 
     thumbnail = pyvips.Image.thumbnail_buffer(content, TARGET[0], height=TARGET[1], size="force")
     if output == "jpeg":
@@ -121,9 +121,9 @@ def reference_resize(content: bytes, output: str) -> np.ndarray:
     resized = np.clip(np.stack(bands, axis=2), 0.0, 1.0)
     colour, alpha = resized[..., :3], resized[..., 3:4]
     if output == "jpeg":
-        return (colour + (1.0 - alpha)) * 255.0
+        return np.asarray((colour + (1.0 - alpha)) * 255.0, np.float32)
     straight = np.where(alpha > 0, colour / np.maximum(alpha, 1e-6), 0.0)
-    return np.concatenate([straight, alpha], axis=2) * 255.0
+    return np.asarray(np.concatenate([straight, alpha], axis=2) * 255.0, np.float32)
 
 
 def quality(encoded: bytes, reference: np.ndarray, output: str) -> tuple[float, float]:

@@ -25,6 +25,8 @@ def print_report(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
         _steps(results["steps"])
     if "e2e" in results:
         targets.update(_e2e(results["e2e"]))
+    if "limits" in results:
+        _limits(results["limits"], results.get("e2e", {}).get("tiny"))
     if "memory" in results:
         targets.update(_memory(results["memory"]))
     if "scaling" in results:
@@ -102,6 +104,19 @@ def _e2e(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     _table(["images", "jobs", "clients", "resizeq jobs/s", "peer jobs/s", "ratio",
             "resizeq p50 / p99 ms", "peer p50 / p99 ms"], table)
     return targets
+
+
+def _limits(result: dict[str, Any], tiny: dict[str, Any] | None) -> None:
+    print(f"\n## Tiny images: each half of resizeq alone ({result['jobs']} jobs, 8 clients)\n")
+    rows = [["API alone: uploads accepted, no consumer running",
+             f"{result['api_alone_per_s']:.0f}"],
+            ["one consumer alone: draining that backlog", f"{result['consumer_alone_per_s']:.0f}"]]
+    if tiny:
+        ours, peer = tiny["median"]["resizeq"], tiny["median"]["peer"]
+        rows += [["both together, end to end", f"{ours['throughput_per_s']:.0f}"],
+                 ["peer end to end", f"{peer['throughput_per_s']:.0f}"],
+                 [f"{TINY_RATIO:g}x the peer", f"{TINY_RATIO * peer['throughput_per_s']:.0f}"]]
+    _table(["what", "jobs/s"], rows)
 
 
 def _memory(result: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -28,7 +28,7 @@ from bench.report import print_report
 from tests.support.broker import require_broker
 
 E2E_KINDS = {"large": "jpeg-12mp", "tiny": "tiny-jpeg"}
-SECTIONS = ("kernel", "steps", "e2e", "memory", "scaling")
+SECTIONS = ("kernel", "steps", "e2e", "limits", "memory", "scaling")
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -49,10 +49,11 @@ def plan(quick: bool) -> dict[str, Any]:
     """How much of each benchmark to run."""
     if quick:
         return {"kernel_runs": 5, "step_samples": ("jpeg-12mp",), "step_runs": 5,
-                "e2e_rounds": 1, "e2e_jobs": {"large": 24, "tiny": 300},
+                "e2e_rounds": 1, "e2e_jobs": {"large": 24, "tiny": 300}, "limit_jobs": 400,
                 "memory_jobs": 6, "backlogs": (20, 40)}
     return {"kernel_runs": 15, "step_samples": ("jpeg-12mp", "webp", "png-alpha"),
             "step_runs": 9, "e2e_rounds": 3, "e2e_jobs": {"large": 48, "tiny": 800},
+            "limit_jobs": 800,
             "memory_jobs": 8, "backlogs": (20, 40, 60)}
 
 
@@ -110,6 +111,14 @@ def _medians(rounds: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, flo
             for system, runs in rounds.items()}
 
 
+def run_limits(vhost: Vhost, workdir: Path, settings: dict[str, Any]) -> dict[str, Any]:
+    """Each half of resizeq alone on tiny images: what the pipeline could reach at most."""
+    content = images.sample("tiny-jpeg").content
+    alone = scaling.drain(vhost, workdir / "limits", content, settings["limit_jobs"], 1, 0)
+    return {"sample": "tiny-jpeg", "jobs": settings["limit_jobs"],
+            "api_alone_per_s": alone.uploads_per_s, "consumer_alone_per_s": alone.jobs_per_s}
+
+
 def run_memory(vhost: Vhost, workdir: Path, settings: dict[str, Any]) -> dict[str, Any]:
     sample = images.sample("jpeg-24mp")
     jobs = settings["memory_jobs"]
@@ -122,13 +131,13 @@ def run_memory(vhost: Vhost, workdir: Path, settings: dict[str, Any]) -> dict[st
 
 
 def run_scaling(vhost: Vhost, workdir: Path, settings: dict[str, Any]) -> dict[str, Any]:
-    """N from the queue length for each backlog, then 1 consumer on the largest backlog."""
+    """N from the queue length for each backlog, then 1 consumer on the backlog that gave 2."""
     content = images.sample("jpeg-24mp").content
     drains = [asdict(scaling.drain(vhost, workdir / f"scaling-{backlog}", content, backlog))
               for backlog in settings["backlogs"]]
-    largest = max(settings["backlogs"])
-    single = asdict(scaling.drain(vhost, workdir / "scaling-single", content, largest, 1))
     two = next((drain for drain in drains if drain["consumers"] == 2), None)
+    backlog = two["backlog"] if two else max(settings["backlogs"])
+    single = asdict(scaling.drain(vhost, workdir / "scaling-single", content, backlog, 1))
     speedup = two["jobs_per_s"] / single["jobs_per_s"] if two else None
     return {"sample": "jpeg-24mp", "queue_length_per_consumer":
             scaling.QUEUE_LENGTH_PER_CONSUMER, "max_replicas": scaling.MAX_REPLICAS,
@@ -144,7 +153,7 @@ def environment() -> dict[str, Any]:
         "platform": platform.platform(),
     }
     if kernel.vips_available() is None:
-        import pyvips
+        import pyvips  # type: ignore[import-untyped]  # pyvips ships no type hints
 
         described["libvips"] = ".".join(str(pyvips.version(part)) for part in range(3))
     try:
@@ -170,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         results["kernel"] = run_kernel(settings)
     if "steps" in sections:
         results["steps"] = run_steps(settings)
-    if {"e2e", "memory", "scaling"} & set(sections):
+    if {"e2e", "limits", "memory", "scaling"} & set(sections):
         _run_on_broker(results, sections, settings, arguments.concurrency)
     results["seconds"] = time.monotonic() - started
 
@@ -191,6 +200,8 @@ def _run_on_broker(results: dict[str, Any], sections: list[str], settings: dict[
     try:
         if "e2e" in sections:
             results["e2e"] = run_e2e(vhost, workdir, settings, concurrency)
+        if "limits" in sections:
+            results["limits"] = run_limits(vhost, workdir, settings)
         if "memory" in sections:
             results["memory"] = run_memory(vhost, workdir, settings)
         if "scaling" in sections:

@@ -36,7 +36,7 @@ class StepResult:
 
 
 def decode_and_resample(content: bytes, draft: bool, gap: float | None) -> Image.Image:
-    image = Image.open(io.BytesIO(content))
+    image: Image.Image = Image.open(io.BytesIO(content))
     if draft and image.format == "JPEG":
         image.draft(image.mode, kernel.TARGET)
     image.load()
