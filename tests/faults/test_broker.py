@@ -55,7 +55,9 @@ def upload_until(stop: threading.Event, url: str, ledger: Ledger) -> None:
             time.sleep(0.02)
 
 
-def test_a_broker_restart_during_a_burst_loses_no_accepted_job(burst_stack: Stack) -> None:
+def test_a_broker_restart_during_a_burst_loses_no_accepted_job(
+    burst_stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
     ledger, stop = Ledger(), threading.Event()
     api_ready, consumer = f"{burst_stack.api_url}/readyz", burst_stack.processes[1]
 
@@ -76,6 +78,10 @@ def test_a_broker_restart_during_a_burst_loses_no_accepted_job(burst_stack: Stac
 
     with httpx.Client(base_url=burst_stack.api_url, timeout=CLIENT_TIMEOUT_S) as client:
         finals = ledger.final_statuses(client)
+    with capsys.disabled():
+        print(f"\nbroker restart: statuses {dict(ledger.statuses)}, finals {dict(finals)}, "
+              f"client errors {len(ledger.errors)}, API ready again {api_recovery_s:.1f} s "
+              "after start_app")
 
     assert ledger.errors == []
     assert set(ledger.statuses) <= {202, 503}
