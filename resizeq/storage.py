@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -24,6 +26,11 @@ from typing import Any, Literal
 JobStatus = Literal["queued", "done", "failed"]
 
 JOB_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+HOSTNAME = socket.gethostname()
+TEMPORARY_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+# fdatasync skips the timestamps fsync would also flush; macOS has only fsync.
+flush_to_disk = getattr(os, "fdatasync", os.fsync)
 
 
 @dataclass(frozen=True)
@@ -106,18 +113,26 @@ class Storage:
 def write_atomically(path: Path, content: bytes, durable: bool = False) -> None:
     """Write `content` to `path` so that readers never see a partial file.
 
-    With `durable`, the content is flushed to the disk before the rename, so a crash of the
-    node cannot leave a renamed but empty file behind an acknowledged message.
+    The temporary file is named after this host, process and thread, so concurrent writers
+    never share one, even on a volume that pods on several nodes mount. Its directory is
+    created only when the first write into it finds it missing. With `durable`, the
+    content is flushed to the disk before the rename, so a crash of the node cannot leave
+    a renamed but empty file behind an acknowledged message.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    writer = f"{HOSTNAME}.{os.getpid()}.{threading.get_ident()}"
+    temporary = path.with_name(f".{path.name}.{writer}")
+    try:
+        descriptor = os.open(temporary, TEMPORARY_FLAGS, 0o644)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(temporary, TEMPORARY_FLAGS, 0o644)
 
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(content)
             if durable:
-                os.fsync(handle.fileno())
+                flush_to_disk(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
