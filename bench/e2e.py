@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -42,6 +44,7 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     failed_uploads: int
+    cpu_ms_per_job: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -120,6 +123,7 @@ def run_load(target: Target, content: bytes, jobs: int, concurrency: int) -> Loa
                 with lock:
                     latencies.append(finished - started)
 
+    cpu_before = cpu_seconds_by_role(target)
     with CompletionWatcher(target.is_done) as watcher:
         started = time.monotonic()
         threads = [threading.Thread(target=client) for _ in range(concurrency)]
@@ -129,9 +133,35 @@ def run_load(target: Target, content: bytes, jobs: int, concurrency: int) -> Loa
             thread.join()
         seconds = time.monotonic() - started
 
+    cpu_after = cpu_seconds_by_role(target)
+    done = max(1, len(latencies))
+    cpu_ms = {role: 1000 * (cpu_after[role] - cpu_before[role]) / done for role in cpu_after}
     return LoadResult(len(latencies), concurrency, seconds, len(latencies) / seconds,
                       _percentile(latencies, 50) * 1000, _percentile(latencies, 99) * 1000,
-                      failures[0])
+                      failures[0], cpu_ms)
+
+
+def cpu_seconds_by_role(target: Target) -> dict[str, float]:
+    """CPU time used so far by the API, the consumers, the broker and this process.
+
+    "clients" is the benchmark process itself: its upload threads and completion watcher.
+    """
+    roles = {"api": 0.0, "consumer": 0.0}
+    for process in target.processes:
+        role = "api" if process.name.endswith("api") else "consumer"
+        roles[role] += _process_cpu_seconds(process.process.pid)
+
+    broker = subprocess.run(["pgrep", "-o", "beam.smp"], capture_output=True, text=True)
+    roles["broker"] = _process_cpu_seconds(int(broker.stdout)) if broker.stdout else 0.0
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    roles["clients"] = own.ru_utime + own.ru_stime
+    return roles
+
+
+def _process_cpu_seconds(pid: int) -> float:
+    """User plus system time of a live process, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _percentile(values: list[float], percent: int) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 # Issue 6's targets on this machine, all measured in the same run.
@@ -103,7 +104,23 @@ def _e2e(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
                                          "met": ratio >= goals[size]}
     _table(["images", "jobs", "clients", "resizeq jobs/s", "peer jobs/s", "ratio",
             "resizeq p50 / p99 ms", "peer p50 / p99 ms"], table)
+    _cpu(results)
     return targets
+
+
+def _cpu(results: dict[str, Any]) -> None:
+    """CPU time per finished job, by process: what bounds throughput on a full machine."""
+    print("\n### CPU per job (ms of CPU time, user + system, median over rounds)\n")
+    roles = ("api", "consumer", "broker", "clients")
+    rows = []
+    cores = os.cpu_count() or 1
+    for size, result in results.items():
+        for system in ("resizeq", "peer"):
+            cpu = result["median"][system]["cpu_ms_per_job"]
+            total = sum(cpu[role] for role in roles)
+            rows.append([size, system, *(f"{cpu[role]:.2f}" for role in roles),
+                         f"{total:.2f}", f"{1000 * cores / total:.0f}"])
+    _table(["images", "system", *roles, "total", f"ceiling on {cores} cores, jobs/s"], rows)
 
 
 def _limits(result: dict[str, Any], tiny: dict[str, Any] | None) -> None:

@@ -105,10 +105,17 @@ def _load(system: str, vhost: Vhost, workdir: Path, content: bytes, jobs: int,
         return e2e.run_load(target, content, jobs, concurrency)
 
 
-def _medians(rounds: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, float]]:
+def _medians(rounds: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
     keys = ("throughput_per_s", "p50_ms", "p99_ms")
-    return {system: {key: statistics.median(run[key] for run in runs) for key in keys}
-            for system, runs in rounds.items()}
+    medians: dict[str, dict[str, Any]] = {}
+    for system, runs in rounds.items():
+        medians[system] = {key: statistics.median(run[key] for run in runs) for key in keys}
+        roles = runs[0]["cpu_ms_per_job"]
+        medians[system]["cpu_ms_per_job"] = {
+            role: statistics.median(run["cpu_ms_per_job"][role] for run in runs)
+            for role in roles
+        }
+    return medians
 
 
 def run_limits(vhost: Vhost, workdir: Path, settings: dict[str, Any]) -> dict[str, Any]:
