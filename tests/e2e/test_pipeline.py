@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,8 +19,9 @@ OUTPUTS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 
 
 def upload(client: httpx.Client, content: bytes, path: str = "/images",
-           **fields: str) -> httpx.Response:
-    return client.post(path, files={"file": ("upload.bin", content)}, data=fields)
+           headers: dict[str, str] | None = None, **fields: str) -> httpx.Response:
+    return client.post(path, files={"file": ("upload.bin", content)}, data=fields,
+                       headers=headers)
 
 
 @pytest.fixture
@@ -132,3 +134,29 @@ def wait_until_in_progress(metrics_url: str, timeout_s: float = 30) -> None:
             return
         time.sleep(0.01)
     raise TimeoutError("the consumer never started the image")
+
+
+def test_json_logs_let_one_grep_follow_a_job_through_both_apps(stack: Stack) -> None:
+    stack.start_api(LOG_FORMAT="json")
+    consumer = stack.start_consumer(LOG_FORMAT="json")
+
+    with httpx.Client(base_url=stack.api_url, timeout=30) as client:
+        answer = upload(client, images.image_bytes("png"), headers={"X-Request-ID": "trace-42"})
+        job_id = answer.json()["id"]
+        wait_for_job(client, job_id)
+    consumer.stop()
+
+    api_entries = [json.loads(line) for line in stack.processes[0].log().splitlines()
+                   if line.startswith("{")]
+    consumer_entries = [json.loads(line) for line in consumer.log().splitlines()
+                        if line.startswith("{")]
+    queued = [entry for entry in api_entries
+              if entry["job_id"] == job_id and entry["logger"] == "api.uploads"]
+    done = [entry for entry in consumer_entries if entry["job_id"] == job_id]
+
+    assert answer.headers["x-request-id"] == "trace-42"
+    assert [entry["request_id"] for entry in queued] == ["trace-42"]
+    assert "queued" in queued[0]["message"] and queued[0]["level"] == "info"
+    assert len(done) == 1 and "done" in done[0]["message"]
+    access = [entry for entry in api_entries if entry["logger"] == "uvicorn.access"]
+    assert any(entry["request_id"] == "trace-42" for entry in access)
