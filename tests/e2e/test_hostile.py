@@ -6,6 +6,7 @@ Never a 5xx, and the consumer survives every one of them.
 from __future__ import annotations
 
 import io
+import socket
 import struct
 from collections.abc import Iterator
 
@@ -188,3 +189,22 @@ def peak_rss_bytes(pid: int) -> int:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024
     raise LookupError("no VmHWM in /proc status")
+
+
+def test_a_declared_oversize_with_expect_continue_is_refused_before_the_body(
+    hostile_stack: Stack,
+) -> None:
+    host, port = hostile_stack.api_url.removeprefix("http://").split(":")
+    request = (
+        "POST /images HTTP/1.1\r\n"
+        f"Host: {host}\r\n"
+        "Content-Type: multipart/form-data; boundary=x\r\n"
+        f"Content-Length: {100 * 1024 * 1024}\r\n"
+        "Expect: 100-continue\r\n\r\n"
+    ).encode()
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request)
+        answer = connection.recv(4096).decode()
+
+    assert answer.startswith("HTTP/1.1 413"), answer
+    assert "100 Continue" not in answer
