@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
+import random
 
 import pytest
 from PIL import Image, ImageOps
@@ -191,3 +193,20 @@ def _variants() -> dict[str, bytes]:
 def test_encoder_variants_resize_in_every_output(variant: str, output: str) -> None:
     for mode in ("stretch", "fit", "fill"):
         assert resized(_variants()[variant], 64, 48, mode, output).size == (64, 48)
+
+
+# Pillow warns about the corrupt metadata these inputs are made of; that is expected here.
+@pytest.mark.filterwarnings("ignore::UserWarning", "ignore::RuntimeWarning")
+@pytest.mark.parametrize("source_format", sorted(images.SOURCE_FORMATS))
+def test_mutated_images_only_ever_raise_the_two_documented_errors(source_format: str) -> None:
+    generator = random.Random(source_format)
+    original = images.image_bytes(source_format, (120, 80))
+    request = ResizeRequest(40, 30, "fill", "png")
+
+    for _ in range(200):
+        mutated = bytearray(original)
+        for _ in range(generator.randint(1, 8)):
+            mutated[generator.randrange(len(mutated))] = generator.randrange(256)
+        cut = generator.randrange(len(mutated)) if generator.random() < 0.2 else len(mutated)
+        with contextlib.suppress(ImageRejected, InvalidUpload):
+            render(bytes(mutated[:cut]), request, LIMIT, Encoding())
