@@ -19,7 +19,7 @@ from resizeq.errors import BrokerUnavailable, InvalidUpload, StorageUnavailable
 from resizeq.logs import job_id_var
 from resizeq.messages import Job
 from resizeq.settings import Settings
-from resizeq.storage import JobRecord, Storage
+from resizeq.storage import JobRecord, Storage, queued_record
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +46,7 @@ async def accept_upload(request: Request, services: Services) -> JobRecord:
 
     job = Job(uuid.uuid4().hex, resize_request, source_format, time.time())
     job_id_var.set(job.id)
-    record = JobRecord(
-        id=job.id, status="queued", width=resize_request.width, height=resize_request.height,
-        mode=resize_request.mode, format=resize_request.format, created_at=job.accepted_at,
-        updated_at=job.accepted_at, source_format=source_format,
-    )
+    record = queued_record(job)
     try:
         await run_in_threadpool(services.storage.write_record, record)
     except OSError as error:

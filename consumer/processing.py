@@ -19,7 +19,7 @@ from resizeq.imaging import Encoding, render
 from resizeq.logs import job_id_var
 from resizeq.messages import FILE_EXTENSIONS, Job, job_from_properties
 from resizeq.settings import Settings
-from resizeq.storage import JobRecord, Storage, is_job_id
+from resizeq.storage import Storage, is_job_id, queued_record
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class JobProcessor:
             job_id_var.reset(token)
 
     def _process_job(self, job: Job, body: bytes) -> Outcome:
-        record = self.storage.read_record(job.id) or _queued_record(job)
+        record = self.storage.read_record(job.id) or queued_record(job)
         if record.status != "queued":
             logger.info("job %r is already %s; acknowledging the duplicate", job.id, record.status)
             metrics.images_processed_total.labels("duplicate", _format(job)).inc()
@@ -124,7 +124,7 @@ class JobProcessor:
 
         if record is None:
             try:
-                record = _queued_record(job_from_properties(properties))
+                record = queued_record(job_from_properties(properties))
             except ImageRejected:
                 logger.error("dead-lettered job %r is malformed; dropping it", job_id)
                 return Outcome.ACK
@@ -148,16 +148,6 @@ def describe_death(headers: dict[str, Any]) -> str:
     if reason == "delivery_limit":
         return "gave up after the delivery limit: every attempt to process it crashed or failed"
     return f"dead-lettered by the broker ({reason})"
-
-
-def _queued_record(job: Job) -> JobRecord:
-    """The record of a job whose `queued` record is missing (the API lost its write)."""
-    request = job.request
-    return JobRecord(
-        id=job.id, status="queued", width=request.width, height=request.height,
-        mode=request.mode, format=request.format, created_at=job.accepted_at,
-        updated_at=job.accepted_at, source_format=job.source_format,
-    )
 
 
 def _format(job: Job) -> str:

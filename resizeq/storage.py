@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from resizeq.messages import Job
+
 JobStatus = Literal["queued", "done", "failed"]
 
 JOB_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
@@ -51,6 +53,16 @@ class JobRecord:
 
     def finished(self, status: JobStatus, **changes: Any) -> JobRecord:
         return replace(self, status=status, updated_at=time.time(), **changes)
+
+
+def queued_record(job: Job) -> JobRecord:
+    """The record of a job the broker has just been given."""
+    request = job.request
+    return JobRecord(
+        id=job.id, status="queued", width=request.width, height=request.height,
+        mode=request.mode, format=request.format, created_at=job.accepted_at,
+        updated_at=job.accepted_at, source_format=job.source_format,
+    )
 
 
 def is_job_id(candidate: str) -> bool:
