@@ -6,13 +6,14 @@ import contextlib
 import functools
 import io
 import random
+from typing import cast
 
 import pytest
 from PIL import Image, ImageOps
 
 from resizeq.errors import ImageRejected, InvalidUpload
 from resizeq.imaging import Encoding, default_output_format, format_name, open_image, render
-from resizeq.messages import ResizeRequest
+from resizeq.messages import OutputFormat, ResizeMode, ResizeRequest
 from tests.support import images
 
 LIMIT = 50_000_000
@@ -20,7 +21,8 @@ LIMIT = 50_000_000
 
 def resized(source: bytes, width: int, height: int, mode: str = "stretch",
             output: str = "png") -> Image.Image:
-    content = render(source, ResizeRequest(width, height, mode, output), LIMIT, Encoding())  # type: ignore[arg-type]
+    request = ResizeRequest(width, height, cast(ResizeMode, mode), cast(OutputFormat, output))
+    content = render(source, request, LIMIT, Encoding())
     return images.decode(content)
 
 
