@@ -67,15 +67,16 @@ async def accept_upload(request: Request, services: Services) -> JobRecord:
 
 
 async def _read_upload(request: Request, settings: Settings) -> tuple[bytes, dict[str, str]]:
-    waits_for_continue = request.headers.get("expect", "").lower() == "100-continue"
-    if waits_for_continue:
-        # The client sends nothing until the body is read, so a declared length that
-        # cannot fit is refused before a single byte of it crosses the network.
-        check_declared_length(request.headers.get("content-length"), settings.max_upload_bytes)
-
     chunks = request.stream()
     try:
         check_declared_length(request.headers.get("content-length"), settings.max_upload_bytes)
+    except InvalidUpload:
+        # A client waiting for 100 Continue has sent nothing, so there is nothing to drain.
+        if request.headers.get("expect", "").lower() != "100-continue":
+            await _discard_rest(chunks)
+        raise
+
+    try:
         boundary = multipart_boundary(request.headers.get("content-type"))
         form = await read_form(chunks, boundary, settings.max_upload_bytes)
     except InvalidUpload as rejected:
